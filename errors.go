@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -88,8 +89,13 @@ func (e *IAMError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
-// newIAMError copies an error reply, removing every secret in secrets from
-// its text fields before shortening them.
+// jwtLike matches a JSON Web Token, as IAM's access tokens are: its
+// base64url header always starts with "eyJ", the encoding of `{"`.
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+
+// newIAMError copies an error reply, removing every secret in secrets, and
+// anything shaped like a token, from its text fields before shortening
+// them.
 func newIAMError(r *iam.ErrorReply, secrets ...string) *IAMError {
 	redact := func(s string) string {
 		for _, secret := range secrets {
@@ -97,7 +103,7 @@ func newIAMError(r *iam.ErrorReply, secrets ...string) *IAMError {
 				s = strings.ReplaceAll(s, secret, "[redacted]")
 			}
 		}
-		return iam.Clean(s)
+		return iam.Clean(jwtLike.ReplaceAllString(s, "[redacted]"))
 	}
 	return &IAMError{
 		StatusCode: r.Status,

@@ -1,0 +1,191 @@
+package tokenmanager
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// herd runs n callers of m.Token at once and returns their results.
+func herd(m *Manager, n int, ctx context.Context) ([]string, []error) {
+	toks, errs := make([]string, n), make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		done.Go(func() {
+			start.Wait()
+			toks[i], errs[i] = m.Token(ctx)
+		})
+	}
+	start.Done()
+	done.Wait()
+	return toks, errs
+}
+
+func TestColdHerdMakesOneRequest(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, n int64) {
+		time.Sleep(50 * time.Millisecond) // let the herd pile up
+		writeToken(w, "tok-shared", 3600)
+	})
+	m := newTestManager(t, f)
+
+	toks, errs := herd(m, 2000, bg)
+	for i := range toks {
+		require.NoError(t, errs[i])
+		require.Equal(t, "tok-shared", toks[i])
+	}
+	assert.Equal(t, 1, f.requests())
+}
+
+func TestCallerGivingUpDoesNotFailOthers(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, n int64) {
+		<-release
+		writeToken(w, "tok-shared", 3600)
+	})
+	m := newTestManager(t, f)
+
+	// The first caller starts the exchange, then gives up.
+	ctx, cancel := context.WithCancel(bg)
+	first := make(chan error, 1)
+	go func() {
+		_, err := m.Token(ctx)
+		first <- err
+	}()
+	waitUntil(t, "the exchange reaches IAM", func() bool { return f.requests() == 1 })
+
+	var others sync.WaitGroup
+	results := make(chan error, 20)
+	for range 20 {
+		others.Go(func() {
+			tok, err := m.Token(bg)
+			if err == nil && tok != "tok-shared" {
+				err = errors.New("wrong token " + tok)
+			}
+			results <- err
+		})
+	}
+	cancel()
+	select {
+	case err := <-first:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(2 * time.Second):
+		t.Fatal("a cancelled caller must return at once")
+	}
+
+	close(release)
+	others.Wait()
+	close(results)
+	for err := range results {
+		assert.NoError(t, err)
+	}
+	assert.Equal(t, 1, f.requests())
+}
+
+func TestDeadlineBoundsEachCaller(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, n int64) { <-release })
+	defer close(release)
+	m := newTestManager(t, f)
+
+	ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := m.Token(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), time.Second)
+
+	_, err = m.Token(ctx) // already expired: no new exchange
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, f.requests())
+}
+
+func TestInvalidate(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	m := newTestManager(t, f)
+	old, err := m.Token(bg)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			m.Invalidate(old)
+			if _, err := m.Token(bg); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	tok, err := m.Token(bg)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", tok)
+	assert.Equal(t, 2, f.requests(), "twenty reports of one token make one exchange")
+
+	m.Invalidate(old) // no longer cached: ignored
+	m.Invalidate("never-issued")
+	tok, err = m.Token(bg)
+	require.NoError(t, err)
+	assert.Equal(t, "tok-2", tok)
+	assert.Equal(t, 2, f.requests())
+}
+
+func TestCloseCancelsExchangeInFlight(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	f := newFakeIAM(t)
+	f.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.hits.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // lets the server see the client leave
+		<-r.Context().Done()               // IAM hangs until the client goes away
+	})
+	m := newTestManager(t, f)
+
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() {
+			_, err := m.Token(bg)
+			errs <- err
+		}()
+	}
+	waitUntil(t, "the exchange reaches IAM", func() bool { return f.requests() == 1 })
+
+	start := time.Now()
+	require.NoError(t, m.Close())
+	assert.Less(t, time.Since(start), 2*time.Second, "Close must cancel, not wait out IAM")
+	for range 10 {
+		assert.ErrorIs(t, <-errs, ErrClosed)
+	}
+	_, err := m.Token(bg)
+	assert.ErrorIs(t, err, ErrClosed)
+
+	f.Close()
+	m.client.CloseIdleConnections()
+	goleak.VerifyNone(t, leaks)
+}
+
+func TestCachedTokenDoesNotAllocate(t *testing.T) {
+	f := newFakeIAM(t)
+	m := newTestManager(t, f)
+	_, err := m.Token(bg)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := m.Token(bg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}

@@ -1,0 +1,112 @@
+package tokenmanager
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const secretToken = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
+
+// assertNoSecret checks every rendering of s for the key and the token.
+func assertNoSecret(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range []string{testKey, url.QueryEscape(testKey), secretToken} {
+		assert.NotContains(t, s, secret, "%s shows a secret", what)
+	}
+}
+
+func TestSecretsNeverShow(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFakeIAM(t)
+	m := newTestManager(t, f, WithLogger(logger))
+
+	replies := []func(w http.ResponseWriter, r *http.Request){
+		// A body holding the token that still fails to parse.
+		func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"access_token":%q,"expires_in":"soon"}`, secretToken)
+		},
+		// An error reply that echoes the posted form, key included.
+		func(w http.ResponseWriter, r *http.Request) {
+			body := new(bytes.Buffer)
+			_, _ = body.ReadFrom(r.Body)
+			writeIAMError(w, 400, "BXNIM0415E", "bad form: "+body.String()+
+				" key="+testKey)
+		},
+		// A success, then the token it gave is echoed in an error.
+		func(w http.ResponseWriter, r *http.Request) { writeToken(w, secretToken, 3600) },
+		func(w http.ResponseWriter, r *http.Request) {
+			writeIAMError(w, 401, testKey, testKey+" "+secretToken)
+		},
+	}
+	var errs []error
+	for _, reply := range replies {
+		f.Config.Handler = http.HandlerFunc(reply)
+		m.Invalidate(secretToken)
+		_, err := m.Token(bg)
+		errs = append(errs, err)
+	}
+	f.Close() // a closed server
+	m.Invalidate(secretToken)
+	_, err := m.Token(bg)
+	errs = append(errs, err)
+
+	require.NoError(t, errs[2])
+	for i, err := range append(errs[:2], errs[3:]...) {
+		require.Error(t, err, "reply %d", i)
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assertNoSecret(t, "error "+verb, fmt.Sprintf(verb, err))
+		}
+	}
+	assert.NotEmpty(t, logs.String())
+	assertNoSecret(t, "log", logs.String())
+}
+
+func TestFormattedManagerHidesSecrets(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, _ int64) { writeToken(w, secretToken, 3600) })
+	m := newTestManager(t, f)
+	tok, err := m.Token(bg)
+	require.NoError(t, err)
+	require.Equal(t, secretToken, tok)
+
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q", "%T %p"} {
+		s := fmt.Sprintf(verb, m)
+		assertNoSecret(t, "Manager "+verb, s)
+		if !strings.Contains(verb, "%T") {
+			assert.Contains(t, s, "token expires", verb)
+		}
+	}
+	assert.Contains(t, m.String(), f.URL)
+}
+
+func TestIAMErrorRedactsEscapedKey(t *testing.T) {
+	t.Parallel()
+	key := "key+with/odd=chars"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := new(bytes.Buffer)
+		_, _ = body.ReadFrom(r.Body)
+		writeIAMError(w, 400, "BXNIM0415E", "echo: "+body.String())
+	}))
+	defer srv.Close()
+	m, err := New(key, WithAuthURL(srv.URL))
+	require.NoError(t, err)
+	defer m.Close()
+
+	_, err = m.Token(bg)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), key)
+	assert.NotContains(t, err.Error(), url.QueryEscape(key))
+	assert.Contains(t, err.Error(), "[redacted]")
+}
