@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -18,13 +19,17 @@ var userAgent = "tokenmanager/" + version + " (github.com/iamtoken/tokenmanager)
 
 // wait joins the shared exchange, starting it if none is in flight, and
 // returns its token. It gives up when ctx ends or the manager closes; the
-// exchange itself goes on for the other callers.
+// exchange itself goes on for the other callers. While a cooldown holds it
+// returns the last exchange's error at once.
 func (m *Manager) wait(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
 	if m.closed() {
 		return "", ErrClosed
+	}
+	if f := m.cooling(m.now()); f != nil {
+		return "", f.err
 	}
 
 	ch := m.group.DoChan(flightKey, func() (any, error) {
@@ -43,10 +48,13 @@ func (m *Manager) wait(ctx context.Context) (string, error) {
 	}
 }
 
-// refreshInBackground starts one exchange that no caller waits for. It
-// runs on ctx's values but not its cancellation, so it outlives the call
-// that started it.
-func (m *Manager) refreshInBackground(ctx context.Context) {
+// refreshInBackground starts one exchange that no caller waits for, unless
+// one is already running or a cooldown holds. It runs on ctx's values but
+// not its cancellation, so it outlives the call that started it.
+func (m *Manager) refreshInBackground(ctx context.Context, now instant) {
+	if m.refreshing.Load() || m.cooling(now) != nil {
+		return
+	}
 	if !m.refreshing.CompareAndSwap(false, true) {
 		return
 	}
@@ -55,9 +63,9 @@ func (m *Manager) refreshInBackground(ctx context.Context) {
 	})
 }
 
-// exchange gets a new token from IAM and caches it. singleflight runs one
-// at a time, so it is the only writer of cur apart from Invalidate and
-// Close.
+// exchange gets a new token from IAM, retrying transient failures, and
+// caches it. singleflight runs one at a time, so it is the only writer of
+// cur and failure apart from Invalidate and Close.
 func (m *Manager) exchange(ctx context.Context) (*token, error) {
 	ctx, err := m.begin(ctx)
 	if err != nil {
@@ -65,23 +73,29 @@ func (m *Manager) exchange(ctx context.Context) (*token, error) {
 	}
 	defer m.end()
 
-	// A caller may have joined just after the last exchange finished.
-	if t := m.cur.Load(); t != nil && t.fresh(m.now()) {
+	// A caller may have joined just after the last exchange ended.
+	now := m.now()
+	if t := m.cur.Load(); t != nil && t.fresh(now) {
 		return t, nil
 	}
+	if f := m.cooling(now); f != nil {
+		return nil, f.err
+	}
 
+	ctx, cancel := context.WithTimeout(ctx, exchangeBudget)
+	defer cancel()
 	start := time.Now()
-	t, err := m.request(ctx)
+	t, err := m.attempts(ctx, now.add(exchangeBudget))
 	if err != nil {
 		if m.closed() {
 			return nil, ErrClosed
 		}
-		m.log.LogAttrs(ctx, slog.LevelWarn, "tokenmanager: exchange failed",
-			slog.Duration("duration", time.Since(start)), errorAttr(err))
+		m.logFailure(ctx, m.fail(err, m.now()), time.Since(start))
 		return nil, err
 	}
 
 	m.cur.Store(t)
+	m.failure.Store(nil)
 	m.log.LogAttrs(ctx, slog.LevelInfo, "tokenmanager: exchanged API key for token",
 		slog.Duration("duration", time.Since(start)), slog.Time("expiry", t.expiry))
 	return t, nil
@@ -110,11 +124,11 @@ func (m *Manager) end() {
 }
 
 // request sends one IAM request, bounded by the request timeout, and
-// schedules the token it returns.
+// decodes its reply.
 func (m *Manager) request(ctx context.Context) (*token, error) {
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	reqCtx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
-	req, err := iam.NewRequest(ctx, m.authURL, m.form, userAgent)
+	req, err := iam.NewRequest(reqCtx, m.authURL, m.form, userAgent)
 	if err != nil {
 		return nil, fmt.Errorf("tokenmanager: build IAM request: %w", err)
 	}
@@ -122,19 +136,35 @@ func (m *Manager) request(ctx context.Context) (*token, error) {
 	sent := m.now()
 	resp, err := m.client.Do(req)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("tokenmanager: IAM request timed out after %v: %w",
-				m.timeout, context.DeadlineExceeded)
-		}
-		return nil, fmt.Errorf("tokenmanager: request token: %w", err)
+		return nil, m.requestError(ctx, reqCtx, err)
 	}
 	defer resp.Body.Close()
 	body, tooLong, err := iam.ReadBody(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("tokenmanager: read IAM reply: %w", err)
 	}
+	return m.decode(ctx, resp.StatusCode, resp.Header, body, tooLong, sent)
+}
 
-	reply, err := iam.Parse(resp.StatusCode, resp.Header, body, tooLong, time.Now())
+// requestError explains a failed round trip: which deadline ended it, or
+// the network error.
+func (m *Manager) requestError(ctx, reqCtx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("tokenmanager: exchange gave up after %v: %w",
+			exchangeBudget, context.DeadlineExceeded)
+	case errors.Is(reqCtx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("tokenmanager: IAM request timed out after %v: %w",
+			m.timeout, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("tokenmanager: request token: %w", err)
+}
+
+// decode turns a reply into a token scheduled from sent, or into an
+// *IAMError or an error wrapping ErrInvalidResponse.
+func (m *Manager) decode(ctx context.Context, status int, header http.Header, body []byte,
+	tooLong bool, sent instant) (*token, error) {
+	reply, err := iam.Parse(status, header, body, tooLong, time.Now())
 	var rejected *iam.ErrorReply
 	if errors.As(err, &rejected) {
 		return nil, newIAMError(rejected, m.apiKey, url.QueryEscape(m.apiKey))
@@ -146,10 +176,22 @@ func (m *Manager) request(ctx context.Context) (*token, error) {
 	return newToken(reply.AccessToken, reply.Lifetime, sent, m.buffer, m.jitter()), nil
 }
 
+// logFailure warns once per failure streak; later failures in the same
+// streak are logged at debug level, so a long outage does not flood logs.
+func (m *Manager) logFailure(ctx context.Context, f *failure, took time.Duration) {
+	level := slog.LevelWarn
+	if f.streak > 1 {
+		level = slog.LevelDebug
+	}
+	m.log.LogAttrs(ctx, level, "tokenmanager: exchange failed",
+		slog.Duration("duration", took), slog.Int("failures_in_a_row", f.streak),
+		slog.Time("cooldown_until", time.Unix(0, f.until.wall)), errorAttr(f.err))
+}
+
 // checkExpiration logs when IAM's expiration disagrees with expires_in by
 // more than a few minutes: a sign of a skewed local clock. expires_in wins.
 func (m *Manager) checkExpiration(ctx context.Context, r iam.Reply) {
-	if r.Expiration.IsZero() {
+	if r.Expiration.IsZero() || r.Lifetime == iam.MaxLifetime {
 		return
 	}
 	skew := time.Until(r.Expiration) - r.Lifetime

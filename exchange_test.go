@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +97,7 @@ func TestInvalidReplies(t *testing.T) {
 			t.Parallel()
 			f := newFakeIAM(t)
 			f.setReply(func(w http.ResponseWriter, _ int64) { _, _ = w.Write([]byte(tt.body)) })
-			m := newTestManager(t, f)
+			m, clock := clockedManager(t, f)
 
 			_, err := m.Token(bg)
 			require.ErrorIs(t, err, ErrInvalidResponse)
@@ -106,7 +105,9 @@ func TestInvalidReplies(t *testing.T) {
 			assert.Less(t, len(err.Error()), 200)
 			assert.NotContains(t, err.Error(), "a.b.c")
 			assert.True(t, m.Expiry().IsZero(), "nothing may be cached")
+			assert.Equal(t, 1, f.requests(), "a bad reply is not retried")
 
+			clock.advance(cooldownBase) // past the first cooldown
 			_, err = m.Token(bg)
 			require.ErrorIs(t, err, ErrInvalidResponse)
 			assert.Equal(t, 2, f.requests(), "a failed exchange must not be cached")
@@ -203,13 +204,11 @@ func TestRequestTimeout(t *testing.T) {
 
 func TestConnectionRefused(t *testing.T) {
 	t.Parallel()
-	dead := httptest.NewServer(http.NotFoundHandler())
+	dead := newFakeIAM(t)
+	m := newTestManager(t, dead)
 	dead.Close()
-	m, err := New(testKey, WithAuthURL(dead.URL))
-	require.NoError(t, err)
-	defer m.Close()
 
-	_, err = m.Token(bg)
+	_, err := m.Token(bg)
 	require.Error(t, err)
 	assert.Regexp(t, "^tokenmanager: request token: ", err.Error())
 	assert.NotContains(t, err.Error(), testKey)

@@ -134,20 +134,44 @@ func (c *fakeClock) suspend(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// newTestManager makes a manager for f with its own HTTP transport, closed
-// when the test ends so no connection goroutine outlives it.
+// sleep stands in for the wait between retries: it moves both clocks at
+// once, unless ctx has ended.
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	c.advance(d)
+	return true
+}
+
+// newTestManager makes a manager for f on a fake clock; see clockedManager.
 func newTestManager(t testing.TB, f *fakeIAM, opts ...Option) *Manager {
 	t.Helper()
+	m, _ := clockedManager(t, f, opts...)
+	return m
+}
+
+// clockedManager makes a manager for f on a fake clock, which retries
+// move instead of sleeping, with jitter 0: refresh points are the latest
+// allowed, retries wait 0 and cooldowns are half their longest. It has
+// its own HTTP transport, closed when the test ends so no connection
+// goroutine outlives it. opts may override any of this.
+func clockedManager(t testing.TB, f *fakeIAM, opts ...Option) (*Manager, *fakeClock) {
+	t.Helper()
+	clock := newFakeClock()
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	base := []Option{
 		WithAuthURL(f.URL + "/identity/token"),
 		WithHTTPClient(&http.Client{Transport: transport}),
+		withClock(clock.now),
+		withSleep(clock.sleep),
+		withJitter(func() float64 { return 0 }),
 	}
 	m, err := New(testKey, append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
-	return m
+	return m, clock
 }
 
 // waitUntil polls cond, for conditions another goroutine makes true.

@@ -1,8 +1,10 @@
 package tokenmanager
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 )
@@ -42,6 +44,7 @@ type config struct {
 	// Test seams.
 	clock  func() instant
 	jitter func() float64
+	sleep  func(context.Context, time.Duration) bool
 }
 
 func newConfig() config {
@@ -49,6 +52,8 @@ func newConfig() config {
 		refreshBuffer:  DefaultRefreshBuffer,
 		requestTimeout: DefaultRequestTimeout,
 		httpClient:     &http.Client{},
+		jitter:         rand.Float64,
+		sleep:          sleep,
 	}
 }
 
@@ -108,6 +113,12 @@ func withClock(now func() instant) Option {
 // value in [0, 1).
 func withJitter(f func() float64) Option {
 	return func(c *config) { c.jitter = f }
+}
+
+// withSleep replaces the wait between retries, so tests can move a fake
+// clock instead of sleeping.
+func withSleep(f func(context.Context, time.Duration) bool) Option {
+	return func(c *config) { c.sleep = f }
 }
 
 // check validates the settings that options can get wrong.

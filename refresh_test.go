@@ -65,14 +65,6 @@ func TestScheduleJitterSpreadsManagers(t *testing.T) {
 	assert.Greater(t, len(seen), 40, "refresh points should differ between managers")
 }
 
-// clockedManager returns a manager on a fake clock whose refresh point is
-// always the latest allowed (jitter 0).
-func clockedManager(t *testing.T, f *fakeIAM, opts ...Option) (*Manager, *fakeClock) {
-	clock := newFakeClock()
-	opts = append(opts, withClock(clock.now), withJitter(func() float64 { return 0 }))
-	return newTestManager(t, f, opts...), clock
-}
-
 func TestCachedUntilRefreshPoint(t *testing.T) {
 	t.Parallel()
 	f := newFakeIAM(t)

@@ -29,7 +29,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := newFakeIAM(t)
-	m := newTestManager(t, f, WithLogger(logger))
+	m, clock := clockedManager(t, f, WithLogger(logger))
 
 	replies := []func(w http.ResponseWriter, r *http.Request){
 		// A body holding the token that still fails to parse.
@@ -52,11 +52,13 @@ func TestSecretsNeverShow(t *testing.T) {
 	var errs []error
 	for _, reply := range replies {
 		f.Config.Handler = http.HandlerFunc(reply)
+		clock.advance(cooldownCap) // past any cooldown
 		m.Invalidate(secretToken)
 		_, err := m.Token(bg)
 		errs = append(errs, err)
 	}
 	f.Close() // a closed server
+	clock.advance(cooldownCap)
 	m.Invalidate(secretToken)
 	_, err := m.Token(bg)
 	errs = append(errs, err)

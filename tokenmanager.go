@@ -21,7 +21,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
@@ -50,11 +49,13 @@ type Manager struct {
 	log     *slog.Logger
 	clock   func() instant
 	jitter  func() float64
+	sleep   func(context.Context, time.Duration) bool
 	born    time.Time // the origin of instant.mono
 
 	// cur is the cached token, nil when there is none; readers take no lock.
 	cur        atomic.Pointer[token]
-	refreshing atomic.Bool // a background refresh was started
+	failure    atomic.Pointer[failure] // the last exchange's, nil after a success
+	refreshing atomic.Bool             // a background refresh was started
 	group      singleflight.Group
 	done       chan struct{} // closed by Close
 
@@ -98,14 +99,12 @@ func New(apiKey string, opts ...Option) (*Manager, error) {
 		log:     c.logger,
 		clock:   c.clock,
 		jitter:  c.jitter,
+		sleep:   c.sleep,
 		born:    time.Now(),
 		done:    make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
-	}
-	if m.jitter == nil {
-		m.jitter = rand.Float64
 	}
 	return m, nil
 }
@@ -124,7 +123,7 @@ func (m *Manager) Token(ctx context.Context) (string, error) {
 			return t.value, nil
 		}
 		if t.usable(now) {
-			m.refreshInBackground(ctx)
+			m.refreshInBackground(ctx, now)
 			return t.value, nil
 		}
 	}
