@@ -1,19 +1,20 @@
 # Everything here needs only Go and make; tools come from the Go module proxy.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# Every module in the repository: the library and the ones under examples/
-# and iamtest/ that depend on other SDKs.
+# Every module in the repository: the library, and nested modules (such as
+# iamtest/sdkcoretest) that depend on other SDKs.
 MODULES := $(shell find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
 
-.PHONY: demo test fmt vet staticcheck race
+.PHONY: demo test fmt vet staticcheck race crowd fuzz
 
 ## demo: run the quickstart against the embedded fake IAM (or real IAM
 ## when IBM_AUTH_URL and WATSONX_APIKEY are set).
 demo:
 	go run ./examples/quickstart
 
-## test: formatting, vet, staticcheck and race-enabled tests of every module.
-test: fmt vet staticcheck race
+## test: formatting, vet, staticcheck, race-enabled tests of every module,
+## and the huge-crowd tests that -race cannot hold.
+test: fmt vet staticcheck race crowd
 
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then \
@@ -31,3 +32,14 @@ staticcheck:
 race:
 	@set -e; for d in $(MODULES); do echo "go test -race ($$d)"; \
 		(cd $$d && go test -race -count=1 -timeout 10m ./...); done
+
+# The race detector allows at most 8,128 goroutines: tests with more are
+# built only without -race (huge_test.go) and run here.
+crowd:
+	@echo "go test (no -race): huge crowds"
+	@go test -count=1 -run 'Huge' .
+
+## fuzz: explore reply decoding beyond the seeds that `make test` runs.
+FUZZTIME ?= 60s
+fuzz:
+	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) .

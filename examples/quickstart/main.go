@@ -35,8 +35,8 @@ func run() error {
 		return realToken(key)
 	}
 	if key != "" || os.Getenv(tokenmanager.EnvAuthURL) != "" {
-		fmt.Println("Set both IBM_AUTH_URL and WATSONX_APIKEY to use real IAM;",
-			"using the embedded fake IAM instead.")
+		fmt.Println("Only one of IBM_AUTH_URL and WATSONX_APIKEY is set;",
+			"real IAM needs both.")
 	}
 	return demo(7 * time.Second)
 }
@@ -65,7 +65,7 @@ func realToken(key string) error {
 // demo runs the three scenes; refreshFor is how long the second one lasts.
 func demo(refreshFor time.Duration) error {
 	start := time.Now()
-	fmt.Println("No IBM_AUTH_URL and API key set: running against an embedded fake IAM.")
+	fmt.Println("Running against an embedded fake IAM (package iamtest).")
 	fmt.Println()
 	if err := crowd(); err != nil {
 		return err
