@@ -72,6 +72,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 	assert.NotEmpty(t, logs.String())
 	assertNoSecret(t, "log", logs.String())
+	assertNoSecret(t, "Manager", fmt.Sprintf("%v %+v %#v %s", m, m, m, m))
 }
 
 func TestFormattedManagerHidesSecrets(t *testing.T) {
