@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +189,45 @@ func TestCachedTokenDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+// refreshUnderLoad puts m's token in its refresh window and has workers
+// call Token until the background refresh, which IAM answers after
+// 300 ms, is done. It returns the slowest call.
+func refreshUnderLoad(t testing.TB, workers int) (slowest time.Duration, f *fakeIAM) {
+	f = newFakeIAM(t)
+	m, clock := clockedManager(t, f)
+	_, err := m.Token(bg)
+	require.NoError(t, err)
+	f.setReply(func(w http.ResponseWriter, n int64) {
+		time.Sleep(300 * time.Millisecond)
+		writeToken(w, "tok-new", 3600)
+	})
+	clock.advance(59 * time.Minute)
+
+	lat := make([]time.Duration, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			for {
+				t0 := time.Now()
+				tok, err := m.Token(bg)
+				lat[i] = max(lat[i], time.Since(t0))
+				if err != nil || tok == "tok-new" {
+					return
+				}
+				time.Sleep(50 * time.Microsecond) // a service does other work
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Max(lat), f
+}
+
+func TestRefreshUnderLoadNeverWaits(t *testing.T) {
+	t.Parallel()
+	slowest, f := refreshUnderLoad(t, 8)
+	t.Logf("slowest call during a 300 ms refresh: %v", slowest)
+	assert.Less(t, slowest, 100*time.Millisecond, "no caller may wait for IAM")
+	assert.Equal(t, 2, f.requests(), "one refresh for all callers")
 }

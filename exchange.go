@@ -71,6 +71,7 @@ func (m *Manager) exchange(ctx context.Context) (*token, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer m.arm() // runs after end, outside the lock
 	defer m.end()
 
 	// A caller may have joined just after the last exchange ended.

@@ -65,3 +65,20 @@ func TestHugeCrowdAgainstSlowFailingIAM(t *testing.T) {
 	m.client.CloseIdleConnections()
 	goleak.VerifyNone(t, leaks)
 }
+
+// Issue 4: ten thousand goroutines starting cold make one IAM request.
+func TestHugeColdHerdMakesOneRequest(t *testing.T) {
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, n int64) {
+		time.Sleep(100 * time.Millisecond) // let the herd pile up
+		writeToken(w, "tok-shared", 3600)
+	})
+	m := newTestManager(t, f)
+
+	toks, errs := herd(m, 10_000, bg)
+	for i := range toks {
+		require.NoError(t, errs[i])
+		require.Equal(t, "tok-shared", toks[i])
+	}
+	assert.Equal(t, 1, f.requests())
+}

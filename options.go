@@ -40,6 +40,7 @@ type config struct {
 	requestTimeout time.Duration
 	httpClient     *http.Client
 	logger         *slog.Logger
+	proactive      bool
 
 	// Test seams.
 	clock  func() instant
@@ -80,6 +81,16 @@ func WithInsecureHTTP() Option {
 // before expiry, and callers wait for the next one. Negative is an error.
 func WithRefreshBuffer(d time.Duration) Option {
 	return func(c *config) { c.refreshBuffer = d }
+}
+
+// WithProactiveRefresh makes the manager refresh its token at the refresh
+// point even if nobody calls [Manager.Token], so a service that was idle
+// for an hour still finds a fresh token. It keeps one timer, no goroutine,
+// which [Manager.Close] stops. After a failed refresh it tries again when
+// the cooldown ends, for as long as the manager holds a token. Without
+// it, refreshes start only from calls to Token.
+func WithProactiveRefresh() Option {
+	return func(c *config) { c.proactive = true }
 }
 
 // WithHTTPClient sets the client for IAM requests, for a proxy or custom

@@ -40,17 +40,18 @@ const version = "0.1.0"
 // use. Close it when done: Close stops any exchange in flight and waits
 // for the manager's goroutines to end.
 type Manager struct {
-	apiKey  string // kept only to redact it from IAM's error replies
-	form    string // the encoded request body, which holds the key
-	authURL string
-	client  *http.Client
-	timeout time.Duration
-	buffer  time.Duration
-	log     *slog.Logger
-	clock   func() instant
-	jitter  func() float64
-	sleep   func(context.Context, time.Duration) bool
-	born    time.Time // the origin of instant.mono
+	apiKey    string // kept only to redact it from IAM's error replies
+	form      string // the encoded request body, which holds the key
+	authURL   string
+	client    *http.Client
+	timeout   time.Duration
+	buffer    time.Duration
+	log       *slog.Logger
+	clock     func() instant
+	jitter    func() float64
+	sleep     func(context.Context, time.Duration) bool
+	born      time.Time // the origin of instant.mono
+	proactive bool
 
 	// cur is the cached token, nil when there is none; readers take no lock.
 	cur        atomic.Pointer[token]
@@ -59,10 +60,12 @@ type Manager struct {
 	group      singleflight.Group
 	done       chan struct{} // closed by Close
 
-	// mu guards cancel, the exchange in flight, against Close.
+	// mu guards cancel, the exchange in flight, and the proactive timer
+	// against Close.
 	mu     sync.Mutex
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // counts exchanges in flight
+	timer  *time.Timer
+	wg     sync.WaitGroup // counts exchanges and timer callbacks running
 }
 
 // New returns a Manager for apiKey. The IAM URL comes from [WithAuthURL],
@@ -90,18 +93,19 @@ func New(apiKey string, opts ...Option) (*Manager, error) {
 	client := *c.httpClient
 	client.CheckRedirect = iam.RefuseRedirect
 	m := &Manager{
-		apiKey:  apiKey,
-		form:    iam.Form(apiKey),
-		authURL: authURL,
-		client:  &client,
-		timeout: c.requestTimeout,
-		buffer:  c.refreshBuffer,
-		log:     c.logger,
-		clock:   c.clock,
-		jitter:  c.jitter,
-		sleep:   c.sleep,
-		born:    time.Now(),
-		done:    make(chan struct{}),
+		apiKey:    apiKey,
+		form:      iam.Form(apiKey),
+		authURL:   authURL,
+		client:    &client,
+		timeout:   c.requestTimeout,
+		buffer:    c.refreshBuffer,
+		log:       c.logger,
+		clock:     c.clock,
+		jitter:    c.jitter,
+		sleep:     c.sleep,
+		born:      time.Now(),
+		proactive: c.proactive,
+		done:      make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -150,8 +154,8 @@ func (m *Manager) Invalidate(token string) {
 	}
 }
 
-// Close cancels any exchange in flight, waits for it to end, and drops the
-// cached token. Later calls to Token return [ErrClosed]. Close is
+// Close cancels any exchange in flight, stops the proactive timer, waits
+// for both to end, and drops the cached token. Later calls to Token return [ErrClosed]. Close is
 // idempotent and always returns nil.
 func (m *Manager) Close() error {
 	m.mu.Lock()
@@ -161,6 +165,9 @@ func (m *Manager) Close() error {
 		close(m.done)
 		if m.cancel != nil {
 			m.cancel()
+		}
+		if m.timer != nil {
+			m.timer.Stop()
 		}
 	}
 	m.mu.Unlock()
