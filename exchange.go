@@ -21,15 +21,15 @@ var userAgent = "tokenmanager/" + version + " (github.com/iamtoken/tokenmanager)
 // returns its token. It gives up when ctx ends or the manager closes; the
 // exchange itself goes on for the other callers. While a cooldown holds it
 // returns the last exchange's error at once.
-func (m *Manager) wait(ctx context.Context) (string, error) {
+func (m *Manager) wait(ctx context.Context) (*token, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
 	if m.closed() {
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
 	if f := m.cooling(m.now()); f != nil {
-		return "", f.err
+		return nil, f.err
 	}
 
 	ch := m.group.DoChan(flightKey, func() (any, error) {
@@ -38,13 +38,13 @@ func (m *Manager) wait(ctx context.Context) (string, error) {
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return "", r.Err
+			return nil, r.Err
 		}
-		return r.Val.(*token).value, nil
+		return r.Val.(*token), nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	case <-m.done:
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
 }
 
@@ -85,8 +85,10 @@ func (m *Manager) exchange(ctx context.Context) (*token, error) {
 
 	ctx, cancel := context.WithTimeout(ctx, exchangeBudget)
 	defer cancel()
+	m.countExchange()
 	start := time.Now()
 	t, err := m.attempts(ctx, now.add(exchangeBudget))
+	m.countResult(err, time.Since(start))
 	if err != nil {
 		if m.closed() {
 			return nil, ErrClosed
@@ -135,6 +137,7 @@ func (m *Manager) request(ctx context.Context) (*token, error) {
 	}
 
 	sent := m.now()
+	m.countRequest()
 	resp, err := m.client.Do(req)
 	if err != nil {
 		return nil, m.requestError(ctx, reqCtx, err)

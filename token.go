@@ -23,6 +23,7 @@ func (i instant) before(deadline instant) bool {
 // it is stored; a new token replaces it whole.
 type token struct {
 	value  string
+	bearer string    // "Bearer " + value, built once for Transport
 	expiry time.Time // wall clock only; for Expiry, String and logs
 
 	// refreshAt starts the background refresh. It equals usableUntil when
@@ -49,6 +50,7 @@ func newToken(value string, lifetime time.Duration, sent instant, buffer time.Du
 
 	t := &token{
 		value:       value,
+		bearer:      "Bearer " + value,
 		expiry:      time.Unix(0, expiry.wall),
 		usableUntil: expiry.add(-safety),
 	}

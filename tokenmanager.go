@@ -66,6 +66,10 @@ type Manager struct {
 	cancel context.CancelFunc
 	timer  *time.Timer
 	wg     sync.WaitGroup // counts exchanges and timer callbacks running
+
+	// statsMu guards stats, which only exchanges update.
+	statsMu sync.Mutex
+	stats   Stats
 }
 
 // New returns a Manager for apiKey. The IAM URL comes from [WithAuthURL],
@@ -121,14 +125,24 @@ func New(apiKey string, opts ...Option) (*Manager, error) {
 // waits no longer than ctx allows and returns ctx's error when ctx ends
 // first. After Close, Token returns [ErrClosed].
 func (m *Manager) Token(ctx context.Context) (string, error) {
+	t, err := m.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	return t.value, nil
+}
+
+// current is Token's body: it returns the cached token, refreshing it in
+// the background near expiry, or waits for a new one.
+func (m *Manager) current(ctx context.Context) (*token, error) {
 	if t := m.cur.Load(); t != nil {
 		now := m.now()
 		if t.fresh(now) {
-			return t.value, nil
+			return t, nil
 		}
 		if t.usable(now) {
 			m.refreshInBackground(ctx, now)
-			return t.value, nil
+			return t, nil
 		}
 	}
 	return m.wait(ctx)

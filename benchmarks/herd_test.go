@@ -71,7 +71,7 @@ func TestColdHerd(t *testing.T) {
 	}
 	t.Log(b.String())
 	for _, name := range caches {
-		t.Logf("exchanges: name=%s herd=%d", name, requests[name])
+		t.Logf("exchanges: name=%s herd_requests=%d herd_size=%d", name, requests[name], herdSize)
 	}
 }
 
@@ -139,37 +139,47 @@ type windowResult struct {
 // TestRefreshWindow waits until each cache is in its refresh window, makes
 // IAM take windowLatency to answer, and times callers for windowWatch. Ours
 // must refresh without any caller waiting for IAM; the peers' results are
-// only reported.
+// only reported. The caches are watched at the same time, which keeps the
+// test short whatever -parallel is.
 func TestRefreshWindow(t *testing.T) {
-	var mu sync.Mutex
+	gets := make([]tokenFunc, len(windowCases))
+	srvs := make([]*iamtest.Server, len(windowCases))
+	for i, c := range windowCases {
+		srvs[i], gets[i] = cached(t, c)
+	}
+	time.Sleep(windowOpens + 200*time.Millisecond)
+
 	results := make(map[string]windowResult)
-	t.Run("caches", func(t *testing.T) {
-		for _, c := range windowCases {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				r := inWindow(t, c)
-				mu.Lock()
-				results[c.name] = r
-				mu.Unlock()
-				if c.name == "ours" {
-					assert.Less(t, r.maxLatency, waitedForIAM, "max caller latency")
-					assert.Zero(t, r.failed, "errors")
-					assert.Equal(t, 1, r.refreshes, "refresh requests")
-					assert.Equal(t, 2, r.tokens, "distinct tokens seen")
-				}
-			})
-		}
-	})
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, c := range windowCases {
+		wg.Go(func() {
+			r := watch(gets[i], windowCallers, windowWatch)
+			r.refreshes = srvs[i].Requests() - 1
+			mu.Lock()
+			results[c.name] = r
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
 	t.Log(windowTable(results))
 	for _, c := range windowCases {
 		r := results[c.name]
 		t.Logf("exchanges: name=%s window_max=%v waits=%s", c.name,
 			r.maxLatency.Round(10*time.Microsecond), yesNo(r.maxLatency >= waitedForIAM))
 	}
+	ours := results["ours"]
+	assert.Less(t, ours.maxLatency, waitedForIAM, "ours: max caller latency")
+	assert.Zero(t, ours.failed, "ours: errors")
+	assert.Equal(t, 1, ours.refreshes, "ours: refresh requests")
+	assert.Equal(t, 2, ours.tokens, "ours: distinct tokens seen")
 }
 
-// inWindow runs one windowCase and returns what its callers saw.
-func inWindow(t *testing.T, c windowCase) windowResult {
+// cached starts an IAM stub for c, gets the cache its first token, and
+// then makes the stub answer after windowLatency.
+func cached(t *testing.T, c windowCase) (*iamtest.Server, tokenFunc) {
+	t.Helper()
 	srv := iamtest.NewServer(iamtest.WithLifetime(c.lifetime))
 	t.Cleanup(srv.Close)
 	client := newClient(t)
@@ -177,12 +187,8 @@ func inWindow(t *testing.T, c windowCase) windowResult {
 		client.Transport = agedTransport{next: client.Transport, age: c.age}
 	}
 	get := warm(t, open(t, c.name, srv, client))
-
 	srv.SetLatency(windowLatency)
-	time.Sleep(windowOpens + 200*time.Millisecond)
-	r := watch(get, windowCallers, windowWatch)
-	r.refreshes = srv.Requests() - 1
-	return r
+	return srv, get
 }
 
 // watch runs callers goroutines that call get about once a millisecond
