@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 
 	"github.com/iamtoken/tokenmanager"
 	"github.com/iamtoken/tokenmanager/iamtest"
@@ -46,6 +49,34 @@ func ExampleManager_Token() {
 	}
 	fmt.Println("IAM requests:", iam.Requests())
 	// Output: IAM requests: 1
+}
+
+func ExampleManager_Transport() {
+	iam := iamtest.NewServer()
+	defer iam.Close()
+	m, _ := tokenmanager.New("my-api-key", tokenmanager.WithAuthURL(iam.URL))
+	defer m.Close()
+
+	// An API that accepts only tokens the fake IAM issued.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !iam.Valid(tok) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "hello, authorized caller")
+	}))
+	defer api.Close()
+
+	client := &http.Client{Transport: m.Transport(nil)}
+	resp, err := client.Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 hello, authorized caller
 }
 
 func ExampleManager_Invalidate() {
