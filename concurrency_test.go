@@ -31,21 +31,27 @@ func herd(m *Manager, n int, ctx context.Context) ([]string, []error) {
 	return toks, errs
 }
 
-func TestColdHerdMakesOneRequest(t *testing.T) {
-	t.Parallel()
+// checkColdHerd sends n callers at a manager with no token and checks
+// that IAM sees one request and every caller gets its token.
+func checkColdHerd(t *testing.T, n int) {
 	f := newFakeIAM(t)
-	f.setReply(func(w http.ResponseWriter, n int64) {
+	f.setReply(func(w http.ResponseWriter, _ int64) {
 		time.Sleep(50 * time.Millisecond) // let the herd pile up
 		writeToken(w, "tok-shared", 3600)
 	})
 	m := newTestManager(t, f)
 
-	toks, errs := herd(m, 2000, bg)
+	toks, errs := herd(m, n, bg)
 	for i := range toks {
 		require.NoError(t, errs[i])
 		require.Equal(t, "tok-shared", toks[i])
 	}
 	assert.Equal(t, 1, f.requests())
+}
+
+func TestColdHerdMakesOneRequest(t *testing.T) {
+	t.Parallel()
+	checkColdHerd(t, 2000)
 }
 
 func TestCallerGivingUpDoesNotFailOthers(t *testing.T) {

@@ -43,7 +43,8 @@ type token struct {
 // buffer still serves half its life; the refresh point falls at random in
 // [expiry − 1.2·B', expiry − B'] so that managers started together do not
 // refresh together. When B' ≤ S there is no background refresh.
-func newToken(value string, lifetime time.Duration, sent instant, buffer time.Duration, jitter float64) *token {
+func newToken(value string, lifetime time.Duration, sent instant,
+	buffer time.Duration, jitter float64) *token {
 	safety := min(10*time.Second, lifetime/10)
 	buffer = min(buffer, lifetime/2)
 	expiry := sent.add(lifetime)

@@ -52,7 +52,8 @@ func (e *ErrorReply) Error() string {
 // It returns an *ErrorReply for any status outside 2xx, and an error
 // wrapping ErrInvalidResponse for a 2xx reply that holds no usable token.
 // now dates a Retry-After header given as an HTTP date.
-func Parse(status int, header http.Header, body []byte, tooLong bool, now time.Time) (Reply, error) {
+func Parse(status int, header http.Header, body []byte, tooLong bool,
+	now time.Time) (Reply, error) {
 	if status < 200 || status > 299 {
 		return Reply{}, parseError(status, header, body, now)
 	}
