@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # iamtest/sdkcoretest) that depend on other SDKs.
 MODULES := $(shell find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
 
-.PHONY: demo test fmt vet staticcheck race crowd fuzz
+.PHONY: demo test fmt vet staticcheck race crowd fuzz bench
 
 ## demo: run the quickstart against the embedded fake IAM (or real IAM
 ## when IBM_AUTH_URL and WATSONX_APIKEY are set).
@@ -43,3 +43,17 @@ crowd:
 FUZZTIME ?= 60s
 fuzz:
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) .
+
+## bench: the cached path next to its peers and the floor, one table.
+## Runs interleave so that a burst of load on a shared machine spreads
+## over every row; BENCHRUNS sets how many.
+BENCHRUNS ?= 6
+bench:
+	@cd benchmarks && for i in $$(seq $(BENCHRUNS)); do \
+		go test -run '^$$' -bench . -count 1 -cpu 1,2 . && \
+		(cd .. && go test -run '^$$' -bench 'Cached|Floor' -count 1 -cpu 1,2 .) \
+		|| exit 1; done > ../bench.out
+	@cd benchmarks && go test -count=1 -v -run 'ColdHerd|RefreshWindow' . >> ../bench.out
+	@cd benchmarks && go run ./cmd/benchtable < ../bench.out
+	@echo "raw results in bench.out; compare runs with:"
+	@echo "  go run golang.org/x/perf/cmd/benchstat@latest old.out bench.out"

@@ -42,10 +42,6 @@ type opener func(srv *iamtest.Server, client *http.Client) (tokenFunc, func(), e
 // order: this library first, then its peers.
 var caches = []string{"ours", "gosdkcore", "oauth2", "aws", "google"}
 
-// peers names the other libraries: the speed-up is measured against the
-// fastest of them.
-var peers = []string{"gosdkcore", "oauth2", "aws", "google"}
-
 // names lists every implementation that is benchmarked, in table order.
 var names = []string{"ours", "gosdkcore", "oauth2", "aws", "google", "floor"}
 

@@ -98,8 +98,12 @@ func sameGroup(rows []row, r row) []row {
 }
 
 // floorRatio divides r's ns/op by the floor's of its group, preferring a
-// floor from r's own package.
+// floor from r's own package. Only cached-path benchmarks and floors get
+// one; a cold herd has nothing to compare with the floor.
 func floorRatio(group []row, r row) string {
+	if !strings.Contains(top(r.name), "Cached") && !isFloor(r.name) {
+		return ""
+	}
 	var floor *row
 	for i, o := range group {
 		if isFloor(o.name) && (floor == nil || o.pkg == r.pkg) {
@@ -203,11 +207,13 @@ func runKind(r row) string {
 	return "1 goroutine"
 }
 
+// formatNs shows three significant digits, or all digits of a whole
+// number of 1,000 or more: 9.87, 98.7, 987, 9870.
 func formatNs(v float64) string {
 	switch {
-	case v < 10:
+	case v < 9.995:
 		return strconv.FormatFloat(v, 'f', 2, 64)
-	case v < 100:
+	case v < 99.95:
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)
