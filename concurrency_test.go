@@ -3,9 +3,12 @@ package tokenmanager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,6 +121,7 @@ func TestDeadlineBoundsEachCaller(t *testing.T) {
 
 	_, err = m.Token(ctx) // already expired: no new exchange
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	waitUntil(t, "the detached exchange reaches IAM", func() bool { return f.requests() >= 1 })
 	assert.Equal(t, 1, f.requests())
 }
 
@@ -236,4 +240,145 @@ func TestRefreshUnderLoadNeverWaits(t *testing.T) {
 	t.Logf("slowest call during a 300 ms refresh: %v", slowest)
 	assert.Less(t, slowest, 100*time.Millisecond, "no caller may wait for IAM")
 	assert.Equal(t, 2, f.requests(), "one refresh for all callers")
+}
+
+func TestTwoRefreshCyclesInARow(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	m, clock := clockedManager(t, f)
+	for cycle := 1; cycle <= 3; cycle++ {
+		clock.advance(59 * time.Minute) // this token's refresh point
+		tok, err := m.Token(bg)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("tok-%d", max(cycle-1, 1)), tok)
+		waitUntil(t, "the background refresh", func() bool {
+			tok, _ := m.Token(bg)
+			return tok == fmt.Sprintf("tok-%d", cycle)
+		})
+		clock.advance(time.Minute - 10*time.Second - time.Nanosecond) // usable
+	}
+	assert.Equal(t, 3, f.requests(), "each cycle refreshes in the background, once")
+}
+
+func TestCachedPathTakesNoLock(t *testing.T) {
+	t.Parallel()
+	m := newTestManager(t, newFakeIAM(t))
+	_, err := m.Token(bg)
+	require.NoError(t, err)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.statsMu.Lock()
+	defer m.statsMu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Token(bg)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Token blocked on a lock held elsewhere")
+	}
+}
+
+// managerGoroutines returns the stacks of goroutines running m's methods.
+func managerGoroutines(m *Manager) []string {
+	buf := make([]byte, 1<<20)
+	var found []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fmt.Sprintf("(*Manager).exchange(%p", m)) {
+			found = append(found, g)
+		}
+	}
+	return found
+}
+
+func TestCloseWaitsForExchange(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	f.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.hits.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	})
+	m := newTestManager(t, f)
+	go func() { _, _ = m.Token(bg) }()
+	waitUntil(t, "the exchange reaches IAM", func() bool { return f.requests() == 1 })
+
+	require.NotEmpty(t, managerGoroutines(m), "the check must see a running exchange")
+	require.NoError(t, m.Close())
+	assert.Empty(t, managerGoroutines(m), "an exchange outlived Close")
+}
+
+func TestNoExchangeAfterClose(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	m := newTestManager(t, f)
+	require.NoError(t, m.Close())
+
+	_, err := m.exchange(bg) // as if a caller raced with Close
+	assert.ErrorIs(t, err, ErrClosed)
+	m.refreshInBackground(bg, m.now())
+	assert.False(t, m.refreshing.Load())
+
+	cancelled, cancel := context.WithCancel(bg)
+	cancel()
+	_, err = m.Token(cancelled)
+	assert.ErrorIs(t, err, ErrClosed, "after Close, ErrClosed wins over ctx")
+	assert.Zero(t, f.requests())
+}
+
+func TestDoneContextStartsNoExchange(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	m := newTestManager(t, f)
+	cancelled, cancel := context.WithCancel(bg)
+	cancel()
+
+	_, err := m.Token(cancelled)
+	assert.ErrorIs(t, err, context.Canceled)
+	time.Sleep(20 * time.Millisecond) // give a wrongly started exchange time to arrive
+	assert.Zero(t, f.requests())
+}
+
+func TestInvalidateDuringBackgroundRefresh(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	f := newFakeIAM(t)
+	m, clock := clockedManager(t, f)
+	old, err := m.Token(bg)
+	require.NoError(t, err)
+	f.setReply(func(w http.ResponseWriter, n int64) {
+		<-release
+		writeToken(w, fmt.Sprintf("tok-%d", n), 3600)
+	})
+
+	clock.advance(59 * time.Minute)
+	_, err = m.Token(bg) // starts the background refresh
+	require.NoError(t, err)
+	waitUntil(t, "the refresh reaches IAM", func() bool { return f.requests() == 2 })
+	m.Invalidate(old)
+	result := make(chan string, 1)
+	go func() {
+		tok, _ := m.Token(bg) // must join the refresh, not start another
+		result <- tok
+	}()
+	close(release)
+	assert.Equal(t, "tok-2", <-result)
+	assert.Equal(t, 2, f.requests(), "one exchange at a time")
+}
+
+func TestDefaultClientLeavesNoGoroutines(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	f := newFakeIAM(t)
+	m, err := New(testKey, WithAuthURL(f.URL)) // the manager's own transport
+	require.NoError(t, err)
+	_, err = m.Token(bg)
+	require.NoError(t, err)
+
+	require.NoError(t, m.Close())
+	f.Close()
+	goleak.VerifyNone(t, leaks)
 }

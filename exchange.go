@@ -22,11 +22,11 @@ var userAgent = "tokenmanager/" + version + " (github.com/iamtoken/tokenmanager)
 // exchange itself goes on for the other callers. While a cooldown holds it
 // returns the last exchange's error at once.
 func (m *Manager) wait(ctx context.Context) (*token, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if m.closed() {
 		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if f := m.cooling(m.now()); f != nil {
 		return nil, f.err
@@ -51,6 +51,11 @@ func (m *Manager) wait(ctx context.Context) (*token, error) {
 // refreshInBackground starts one exchange that no caller waits for, unless
 // one is already running or a cooldown holds. It runs on ctx's values but
 // not its cancellation, so it outlives the call that started it.
+//
+// A goroutine waits for the exchange and only then clears refreshing:
+// singleflight has forgotten the call by the time it reports the result,
+// so a later refresh always starts a new exchange instead of joining one
+// that is ending.
 func (m *Manager) refreshInBackground(ctx context.Context, now instant) {
 	if m.refreshing.Load() || m.cooling(now) != nil {
 		return
@@ -58,9 +63,17 @@ func (m *Manager) refreshInBackground(ctx context.Context, now instant) {
 	if !m.refreshing.CompareAndSwap(false, true) {
 		return
 	}
-	m.group.DoChan(flightKey, func() (any, error) {
-		return m.exchange(context.WithoutCancel(ctx))
-	})
+	if !m.track() {
+		m.refreshing.Store(false)
+		return
+	}
+	go func() {
+		defer m.wg.Done()
+		defer m.refreshing.Store(false)
+		<-m.group.DoChan(flightKey, func() (any, error) {
+			return m.exchange(context.WithoutCancel(ctx))
+		})
+	}()
 }
 
 // exchange gets a new token from IAM, retrying transient failures, and
@@ -122,8 +135,19 @@ func (m *Manager) end() {
 	m.cancel()
 	m.cancel = nil
 	m.mu.Unlock()
-	m.refreshing.Store(false)
 	m.wg.Done()
+}
+
+// track counts one more goroutine for Close to wait for, unless the
+// manager is closed. The goroutine calls m.wg.Done when it ends.
+func (m *Manager) track() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed() {
+		return false
+	}
+	m.wg.Add(1)
+	return true
 }
 
 // request sends one IAM request, bounded by the request timeout, and

@@ -75,7 +75,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		require.Equal(t, "tok-after", toks[i])
 	}
 	require.Equal(t, 2, f.requests())
-	assert.GreaterOrEqual(t, seen[1].mono-seen[0].mono, time.Second,
+	assert.GreaterOrEqual(t, seen[1].sub(seen[0]), time.Second,
 		"the retry must wait for Retry-After")
 }
 
@@ -122,7 +122,7 @@ func TestFailingRefreshServesCachedToken(t *testing.T) {
 	})
 	clock.advance(59 * time.Minute) // the refresh point
 	calls := 0
-	for clock.now().mono < time.Hour-10*time.Second {
+	for clock.elapsed() < time.Hour-10*time.Second {
 		tok, err := m.Token(bg)
 		require.NoError(t, err)
 		require.Equal(t, "tok-1", tok)
@@ -297,14 +297,14 @@ func TestCooldownGrowsAndIsCapped(t *testing.T) {
 	want := []time.Duration{1, 2, 4, 8, 15, 15, 15}
 	for i, w := range want {
 		got := m.fail(ErrInvalidResponse, clock.now())
-		d := got.until.mono - clock.now().mono
+		d := got.until.sub(clock.now())
 		assert.InDelta(t, float64(w*time.Second), float64(d), float64(10*time.Millisecond),
 			"failure %d", i+1)
 		assert.Equal(t, i+1, got.streak)
 	}
 	ra := &IAMError{StatusCode: 429, RetryAfter: time.Hour}
 	got := m.fail(ra, clock.now())
-	assert.Equal(t, retryAfterCap, got.until.mono-clock.now().mono)
+	assert.Equal(t, retryAfterCap, got.until.sub(clock.now()))
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.

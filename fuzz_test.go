@@ -56,7 +56,7 @@ func FuzzDecode(f *testing.F) {
 			checkDecodeError(t, err, body)
 			return
 		}
-		lifetime := tok.usableUntil.mono - sent.mono
+		lifetime := tok.usableUntil.sub(sent)
 		if tok.value == "" || lifetime <= 0 || lifetime > iam.MaxLifetime {
 			t.Fatalf("decode gave token %q usable for %v", tok.value, lifetime)
 		}

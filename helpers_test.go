@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,6 +73,13 @@ func checkTokenRequest(r *http.Request) error {
 	case r.Header.Get("Accept") != "application/json":
 		return fmt.Errorf("accept %q", r.Header.Get("Accept"))
 	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			if strings.Contains(v, testKey) {
+				return fmt.Errorf("header %s carries the API key", name)
+			}
+		}
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -106,12 +114,22 @@ func writeIAMError(w http.ResponseWriter, status int, code, msg string) {
 // fakeClock moves wall and monotonic time separately, as a sleeping
 // machine does.
 type fakeClock struct {
-	mu sync.Mutex
-	at instant
+	start instant
+	mu    sync.Mutex
+	at    instant
 }
 
+// fakeEpoch is every fake clock's wall time at the start.
+var fakeEpoch = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+
 func newFakeClock() *fakeClock {
-	return &fakeClock{at: instant{wall: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC).UnixNano()}}
+	start := instant{mono: time.Now(), wall: fakeEpoch.UnixNano()}
+	return &fakeClock{start: start, at: start}
+}
+
+// elapsed returns how far the monotonic clock has moved since the start.
+func (c *fakeClock) elapsed() time.Duration {
+	return c.now().sub(c.start)
 }
 
 func (c *fakeClock) now() instant {

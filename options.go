@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/iamtoken/tokenmanager/internal/iam"
 )
 
 const (
@@ -38,7 +40,8 @@ type config struct {
 	insecureHTTP   bool
 	refreshBuffer  time.Duration
 	requestTimeout time.Duration
-	httpClient     *http.Client
+	httpClient     *http.Client // nil: a client of the manager's own
+	httpClientSet  bool
 	logger         *slog.Logger
 	proactive      bool
 
@@ -52,7 +55,6 @@ func newConfig() config {
 	return config{
 		refreshBuffer:  DefaultRefreshBuffer,
 		requestTimeout: DefaultRequestTimeout,
-		httpClient:     &http.Client{},
 		jitter:         rand.Float64,
 		sleep:          sleep,
 	}
@@ -95,9 +97,14 @@ func WithProactiveRefresh() Option {
 
 // WithHTTPClient sets the client for IAM requests, for a proxy or custom
 // TLS. The manager uses a copy that never follows redirects, so the API
-// key is never posted to a second address. Nil is an error.
+// key is never posted to a second address. Nil is an error. Without this
+// option the manager uses a transport of its own, like
+// http.DefaultTransport, whose idle connections Close closes.
 func WithHTTPClient(client *http.Client) Option {
-	return func(c *config) { c.httpClient = client }
+	return func(c *config) {
+		c.httpClient = client
+		c.httpClientSet = true
+	}
 }
 
 // WithRequestTimeout bounds each IAM request, whatever the caller's context
@@ -132,6 +139,19 @@ func withSleep(f func(context.Context, time.Duration) bool) Option {
 	return func(c *config) { c.sleep = f }
 }
 
+// client returns the HTTP client for IAM requests: a copy of the one given
+// that refuses redirects, or one with a transport of the manager's own.
+// owned reports the latter.
+func (c *config) client() (client *http.Client, owned bool) {
+	if c.httpClient != nil {
+		copied := *c.httpClient
+		copied.CheckRedirect = iam.RefuseRedirect
+		return &copied, false
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: transport, CheckRedirect: iam.RefuseRedirect}, true
+}
+
 // check validates the settings that options can get wrong.
 func (c *config) check() error {
 	switch {
@@ -139,7 +159,7 @@ func (c *config) check() error {
 		return errors.New("tokenmanager: WithRefreshBuffer: negative buffer")
 	case c.requestTimeout <= 0:
 		return errors.New("tokenmanager: WithRequestTimeout: timeout must be positive")
-	case c.httpClient == nil:
+	case c.httpClientSet && c.httpClient == nil:
 		return errors.New("tokenmanager: WithHTTPClient: nil client")
 	}
 	return nil

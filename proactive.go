@@ -26,7 +26,7 @@ func (m *Manager) arm() {
 	if f := m.cooling(now); f != nil {
 		at = f.until
 	}
-	wait := min(at.mono-now.mono, time.Duration(at.wall-now.wall), maxTimerWait)
+	wait := min(at.sub(now), time.Duration(at.wall-now.wall), maxTimerWait)
 	wait = max(wait, 0)
 
 	m.mu.Lock()
@@ -44,13 +44,9 @@ func (m *Manager) arm() {
 // clocks, and refreshes it in the background when due; the exchange arms
 // the timer again when it ends.
 func (m *Manager) tick() {
-	m.mu.Lock()
-	if m.closed() {
-		m.mu.Unlock()
+	if !m.track() {
 		return
 	}
-	m.wg.Add(1)
-	m.mu.Unlock()
 	defer m.wg.Done()
 
 	now := m.now()

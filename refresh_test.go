@@ -13,8 +13,9 @@ import (
 // schedule returns the refresh point and end of use of a token issued
 // now, as offsets from now, with the given jitter.
 func schedule(lifetime, buffer time.Duration, jitter float64) (refresh, usable time.Duration) {
-	t := newToken("x", lifetime, instant{}, buffer, jitter)
-	return t.refreshAt.mono, t.usableUntil.mono
+	sent := instant{mono: time.Now()}
+	t := newToken("x", lifetime, sent, buffer, jitter)
+	return t.refreshAt.sub(sent), t.usableUntil.sub(sent)
 }
 
 func TestSchedule(t *testing.T) {
@@ -56,10 +57,12 @@ func TestScheduleJitterSpreadsManagers(t *testing.T) {
 	for range 50 {
 		m, err := New("key-123", WithAuthURL(DefaultAuthURL))
 		require.NoError(t, err)
-		tok := newToken("x", time.Hour, instant{}, time.Minute, m.jitter())
-		require.GreaterOrEqual(t, tok.refreshAt.mono, time.Hour-72*time.Second)
-		require.LessOrEqual(t, tok.refreshAt.mono, time.Hour-60*time.Second)
-		seen[tok.refreshAt.mono] = true
+		sent := instant{mono: time.Now()}
+		tok := newToken("x", time.Hour, sent, time.Minute, m.jitter())
+		at := tok.refreshAt.sub(sent)
+		require.GreaterOrEqual(t, at, time.Hour-72*time.Second)
+		require.LessOrEqual(t, at, time.Hour-60*time.Second)
+		seen[at] = true
 		require.NoError(t, m.Close())
 	}
 	assert.Greater(t, len(seen), 40, "refresh points should differ between managers")
@@ -78,6 +81,7 @@ func TestCachedUntilRefreshPoint(t *testing.T) {
 	tok, err := m.Token(bg)
 	require.NoError(t, err)
 	assert.Equal(t, "tok-1", tok)
+	assert.False(t, m.refreshing.Load(), "no refresh before the refresh point")
 	assert.Equal(t, 1, f.requests(), "ten calls and a wait make one exchange")
 }
 
@@ -121,7 +125,8 @@ func TestUnusableNearExpiry(t *testing.T) {
 	tok, err := m.Token(bg)
 	require.NoError(t, err)
 	assert.Equal(t, "tok-1", tok)
-	assert.Equal(t, 1, f.requests(), "a zero buffer starts no background refresh")
+	assert.False(t, m.refreshing.Load(), "a zero buffer starts no background refresh")
+	assert.Equal(t, 1, f.requests())
 
 	clock.advance(time.Nanosecond) // expiry − S: never hand this token out
 	tok, err = m.Token(bg)

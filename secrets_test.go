@@ -100,7 +100,7 @@ func TestIAMErrorRedactsEscapedKey(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := new(bytes.Buffer)
 		_, _ = body.ReadFrom(r.Body)
-		writeIAMError(w, 400, "BXNIM0415E", "echo: "+body.String())
+		writeIAMError(w, 400, "BXNIM0415E", "echo: "+body.String()+" raw: "+key)
 	}))
 	defer srv.Close()
 	m, err := New(key, WithAuthURL(srv.URL))
@@ -112,4 +112,26 @@ func TestIAMErrorRedactsEscapedKey(t *testing.T) {
 	assert.NotContains(t, err.Error(), key)
 	assert.NotContains(t, err.Error(), url.QueryEscape(key))
 	assert.Contains(t, err.Error(), "[redacted]")
+}
+
+func TestKeyAtTheCutIsRedactedWhole(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM(t)
+	f.setReply(func(w http.ResponseWriter, _ int64) {
+		// The key straddles the point where messages are shortened.
+		writeIAMError(w, 400, "BXNIM0415E", strings.Repeat("x", 240)+testKey)
+	})
+	m := newTestManager(t, f)
+	_, err := m.Token(bg)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), testKey[:12], "no part of the key may remain")
+}
+
+func TestStringHidesURLPassword(t *testing.T) {
+	t.Parallel()
+	m, err := New(testKey, WithAuthURL("https://user:hunter2@iam.example.com"))
+	require.NoError(t, err)
+	defer m.Close()
+	assert.NotContains(t, m.String(), "hunter2")
+	assert.Contains(t, m.String(), "iam.example.com")
 }

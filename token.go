@@ -6,17 +6,22 @@ import "time"
 // while a machine sleeps and the wall clock does not, so a deadline has
 // passed when either clock says so.
 type instant struct {
-	wall int64         // Unix nanoseconds
-	mono time.Duration // monotonic time since the manager was made
+	mono time.Time // compared by its monotonic reading
+	wall int64     // Unix nanoseconds
 }
 
 func (i instant) add(d time.Duration) instant {
-	return instant{wall: i.wall + int64(d), mono: i.mono + d}
+	return instant{mono: i.mono.Add(d), wall: i.wall + int64(d)}
 }
 
 // before reports whether i is earlier than deadline on both clocks.
 func (i instant) before(deadline instant) bool {
-	return i.mono < deadline.mono && i.wall < deadline.wall
+	return i.mono.Before(deadline.mono) && i.wall < deadline.wall
+}
+
+// sub returns i − j by the monotonic clock.
+func (i instant) sub(j instant) time.Duration {
+	return i.mono.Sub(j.mono)
 }
 
 // token is a cached access token and its schedule. It never changes after

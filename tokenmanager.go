@@ -40,18 +40,18 @@ const version = "0.1.0"
 // use. Close it when done: Close stops any exchange in flight and waits
 // for the manager's goroutines to end.
 type Manager struct {
-	apiKey    string // kept only to redact it from IAM's error replies
-	form      string // the encoded request body, which holds the key
-	authURL   string
-	client    *http.Client
-	timeout   time.Duration
-	buffer    time.Duration
-	log       *slog.Logger
-	clock     func() instant
-	jitter    func() float64
-	sleep     func(context.Context, time.Duration) bool
-	born      time.Time // the origin of instant.mono
-	proactive bool
+	apiKey     string // kept only to redact it from IAM's error replies
+	form       string // the encoded request body, which holds the key
+	authURL    string
+	client     *http.Client
+	ownsClient bool // client's transport is the manager's alone
+	timeout    time.Duration
+	buffer     time.Duration
+	log        *slog.Logger
+	clock      func() instant
+	jitter     func() float64
+	sleep      func(context.Context, time.Duration) bool
+	proactive  bool
 
 	// cur is the cached token, nil when there is none; readers take no lock.
 	cur        atomic.Pointer[token]
@@ -94,22 +94,21 @@ func New(apiKey string, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 
-	client := *c.httpClient
-	client.CheckRedirect = iam.RefuseRedirect
+	client, owned := c.client()
 	m := &Manager{
-		apiKey:    apiKey,
-		form:      iam.Form(apiKey),
-		authURL:   authURL,
-		client:    &client,
-		timeout:   c.requestTimeout,
-		buffer:    c.refreshBuffer,
-		log:       c.logger,
-		clock:     c.clock,
-		jitter:    c.jitter,
-		sleep:     c.sleep,
-		born:      time.Now(),
-		proactive: c.proactive,
-		done:      make(chan struct{}),
+		apiKey:     apiKey,
+		form:       iam.Form(apiKey),
+		authURL:    authURL,
+		client:     client,
+		ownsClient: owned,
+		timeout:    c.requestTimeout,
+		buffer:     c.refreshBuffer,
+		log:        c.logger,
+		clock:      c.clock,
+		jitter:     c.jitter,
+		sleep:      c.sleep,
+		proactive:  c.proactive,
+		done:       make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -123,13 +122,31 @@ func New(apiKey string, opts ...Option) (*Manager, error) {
 // callers keep getting the cached one. Only when no usable token is cached
 // does Token wait for an exchange, which all waiting callers share; it
 // waits no longer than ctx allows and returns ctx's error when ctx ends
-// first. After Close, Token returns [ErrClosed].
+// first. An exchange itself ends within 30 s (at most 4 IAM requests),
+// so even a context without deadline gets an answer. After Close, Token
+// returns [ErrClosed].
 func (m *Manager) Token(ctx context.Context) (string, error) {
+	// The common case, kept short of calls: current checks it again.
+	if t := m.cur.Load(); t != nil && t.fresh(m.now()) {
+		return t.value, nil
+	}
 	t, err := m.current(ctx)
 	if err != nil {
 		return "", err
 	}
 	return t.value, nil
+}
+
+// TokenWithExpiry is [Manager.Token] that also returns the token's expiry,
+// read together with it: calling Token and then [Manager.Expiry] could
+// pair a token with its successor's expiry if a refresh lands between the
+// calls. Adapters to other token types, such as oauth2.Token, want this.
+func (m *Manager) TokenWithExpiry(ctx context.Context) (string, time.Time, error) {
+	t, err := m.current(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return t.value, t.expiry, nil
 }
 
 // current is Token's body: it returns the cached token, refreshing it in
@@ -169,7 +186,9 @@ func (m *Manager) Invalidate(token string) {
 }
 
 // Close cancels any exchange in flight, stops the proactive timer, waits
-// for both to end, and drops the cached token. Later calls to Token return [ErrClosed]. Close is
+// for both to end, drops the cached token, and closes the idle
+// connections of the manager's own transport (not those of a client given
+// with WithHTTPClient). Later calls to Token return [ErrClosed]. Close is
 // idempotent and always returns nil.
 func (m *Manager) Close() error {
 	m.mu.Lock()
@@ -188,6 +207,9 @@ func (m *Manager) Close() error {
 
 	m.wg.Wait()
 	m.cur.Store(nil)
+	if m.ownsClient {
+		m.client.CloseIdleConnections()
+	}
 	return nil
 }
 
@@ -218,7 +240,7 @@ func (m *Manager) now() instant {
 		return m.clock()
 	}
 	t := time.Now()
-	return instant{wall: t.UnixNano(), mono: t.Sub(m.born)}
+	return instant{mono: t, wall: t.UnixNano()}
 }
 
 func (m *Manager) closed() bool {

@@ -127,6 +127,7 @@ func TestNewOptions(t *testing.T) {
 		wantErr string
 	}{
 		{"negative buffer", WithRefreshBuffer(-time.Second), "WithRefreshBuffer"},
+		{"slightly negative buffer", WithRefreshBuffer(-1), "WithRefreshBuffer"},
 		{"zero buffer", WithRefreshBuffer(0), ""},
 		{"zero timeout", WithRequestTimeout(0), "WithRequestTimeout"},
 		{"negative timeout", WithRequestTimeout(-1), "WithRequestTimeout"},
@@ -218,4 +219,35 @@ func TestLoggerLogsExchanges(t *testing.T) {
 	require.True(t, errors.As(err, &iamErr))
 	assert.Contains(t, buf.String(), "exchange failed")
 	assert.Contains(t, buf.String(), "BXNIM0001E")
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	m, err := New("key-123", WithAuthURL(DefaultAuthURL))
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, 10*time.Second, m.timeout)
+	assert.Equal(t, time.Minute, m.buffer)
+	assert.False(t, m.proactive)
+	assert.True(t, m.ownsClient)
+}
+
+func TestRealClockKeepsMonotonicReading(t *testing.T) {
+	t.Parallel()
+	m, err := New("key-123", WithAuthURL(DefaultAuthURL))
+	require.NoError(t, err)
+	defer m.Close()
+	now := m.now()
+	assert.Contains(t, now.mono.String(), " m=", "staleness needs the monotonic clock")
+	assert.InDelta(t, time.Now().UnixNano(), now.wall, float64(time.Second))
+}
+
+func TestTemporary(t *testing.T) {
+	for status, want := range map[int]bool{
+		400: false, 401: false, 403: false, 404: false, 408: false, 431: false,
+		429: true, 500: true, 502: true, 503: true, 504: true, 307: false,
+	} {
+		e := &IAMError{StatusCode: status}
+		assert.Equal(t, want, e.Temporary(), "status %d", status)
+	}
 }

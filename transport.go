@@ -1,7 +1,6 @@
 package tokenmanager
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 )
@@ -34,7 +33,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.m.current(req.Context())
 	if err != nil {
 		closeBody(req)
-		return nil, fmt.Errorf("tokenmanager: authorize request: %w", err)
+		return nil, err // already says it comes from tokenmanager
 	}
 	resp, err := t.base.RoundTrip(authorized(req, tok))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {

@@ -267,13 +267,17 @@ func (s *Server) issue(apiKey string) tokenBody {
 	s.mu.Unlock()
 
 	who := identify(apiKey)
-	iat := time.Unix(s.now().Unix(), 0)
+	now := s.now()
+	iat := time.Unix(now.Unix(), 0) // claims hold whole seconds
 	seconds := wholeSeconds(lifetime)
 	exp := iat.Add(time.Duration(seconds) * time.Second)
 	token := mint(who, iat, exp)
 
+	// Valid counts the lifetime from the moment of issue, not from the
+	// whole second before it, so a client that counts from when it sent
+	// the request never holds a token this server already calls expired.
 	s.mu.Lock()
-	s.tokens[token] = exp
+	s.tokens[token] = now.Add(time.Duration(seconds) * time.Second)
 	s.mu.Unlock()
 	return tokenBody{
 		AccessToken:  token,
