@@ -43,7 +43,7 @@ func BenchmarkCachedParallel(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		var tok string
+		tok := "unset"
 		for pb.Next() {
 			tok, _ = m.Token(ctx)
 		}
@@ -81,7 +81,7 @@ func BenchmarkFloorParallel(b *testing.B) {
 	floorCache.Store(&floorToken{value: "tok", expiry: time.Now().Add(time.Hour)})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		var tok string
+		tok := "unset"
 		for pb.Next() {
 			tok = floorLoad()
 		}
