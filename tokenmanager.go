@@ -32,6 +32,14 @@ import (
 	"github.com/iamtoken/tokenmanager/internal/iam"
 )
 
+// BUG(maintainers): Close waits for the manager's exchanges and its timer,
+// but the goroutine singleflight starts for an exchange may still be
+// handing back its result for a moment after Close returns.
+
+// BUG(maintainers): IAM error text is cleaned of the API key, raw and
+// URL-escaped, and of anything shaped like a JWT; a reply echoing only part
+// of the key, or encoding it some other way, is not caught.
+
 // version goes into the User-Agent of every IAM request.
 const version = "0.1.0"
 
