@@ -14,8 +14,14 @@
 //
 //	go run ./examples/watsonx -prompt "Write a haiku about Go." -max-tokens 60
 //
-// The test runs the same code against the fake IAM of package iamtest and a
-// local stand-in for WatsonX.
+// With -local it needs no account and ignores the environment: it starts the
+// fake IAM of package iamtest and a WatsonX stand-in in-process, has the
+// stand-in reject the first token with 401, and after the generated text
+// reports how many requests each server saw, showing the transport's replay:
+//
+//	go run ./examples/watsonx -local
+//
+// The tests run the same code against the same two servers.
 package main
 
 import (
@@ -29,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/iamtoken/tokenmanager"
+	"github.com/iamtoken/tokenmanager/iamtest"
 )
 
 // defaultModel is the model asked unless -model names another.
@@ -40,10 +47,17 @@ func main() {
 	flag.StringVar(&p.text, "prompt", "Write one sentence about the Go gopher.",
 		"the `text` to continue")
 	flag.IntVar(&p.maxTokens, "max-tokens", 100, "the most tokens to generate")
+	local := flag.Bool("local", false,
+		"call a fake IAM and a WatsonX stand-in started in-process; no account needed")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, p, os.Getenv, os.Stdout)
+	var err error
+	if *local {
+		err = runLocal(ctx, p, 1, os.Stdout) // reject one token, to show the replay
+	} else {
+		err = run(ctx, p, os.Getenv, os.Stdout)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "watsonx:", err)
@@ -86,6 +100,48 @@ func run(ctx context.Context, p prompt, env func(string) string, stdout io.Write
 	}
 	_, err = fmt.Fprintln(stdout, text)
 	return err
+}
+
+// Credentials of the -local run; only its own fake IAM and stand-in see them.
+const (
+	localAPIKey  = "local-api-key"
+	localProject = "local-project"
+)
+
+// runLocal runs p against a fake IAM and a WatsonX stand-in started for the
+// call, and reports to stdout what the two servers saw. The stand-in answers
+// the first rejects calls with 401. Both are closed before it returns.
+func runLocal(ctx context.Context, p prompt, rejects int, stdout io.Writer) error {
+	iam := iamtest.NewServer(iamtest.WithAPIKeys(localAPIKey))
+	defer iam.Close()
+	api := newStandIn(iam, localProject)
+	defer api.Close()
+	api.reject.Store(int64(rejects))
+
+	env := map[string]string{
+		"WATSONX_URL":           api.URL,
+		"WATSONX_PROJECT_ID":    localProject,
+		"WATSONX_APIKEY":        localAPIKey,
+		tokenmanager.EnvAuthURL: iam.URL,
+	}
+	if err := run(ctx, p, func(name string) string { return env[name] }, stdout); err != nil {
+		return err
+	}
+	calls := api.calls()
+	_, err := fmt.Fprintf(stdout, "IAM token requests: %d, WatsonX calls: %d%s\n",
+		iam.Requests(), len(calls), replayNote(calls))
+	return err
+}
+
+// replayNote explains calls when they show the transport's recovery: a 401,
+// then a success with a different token.
+func replayNote(calls []call) string {
+	replayed := len(calls) == 2 && calls[0].status == http.StatusUnauthorized &&
+		calls[1].status == http.StatusOK && calls[1].token != calls[0].token
+	if !replayed {
+		return ""
+	}
+	return " (the first answered 401, replayed with a fresh token)"
 }
 
 // loadConfig reads the environment and names every variable that is

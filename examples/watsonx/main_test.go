@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,104 +17,23 @@ import (
 )
 
 const (
-	testKey       = "watsonx-test-key"
-	testProject   = "0f1e2d3c-project"
-	testPrompt    = "Say something about gophers."
-	generatedText = "Gophers dig tunnels and write Go."
+	testKey     = "watsonx-test-key"
+	testProject = "0f1e2d3c-project"
+	testPrompt  = "Say something about gophers."
 )
 
+// generatedText is what the stand-in generates for testPrompt.
+var generatedText = standInText(testPrompt)
+
 var testPromptFlags = prompt{model: defaultModel, text: testPrompt, maxTokens: 20}
-
-// A standIn imitates WatsonX's text generation endpoint. It checks each
-// request's shape, accepts only bearer tokens its IAM issued, and answers
-// 401 to the first reject calls whatever their token.
-type standIn struct {
-	*httptest.Server
-	iam    *iamtest.Server
-	reject atomic.Int64
-
-	// mu guards tokens, the bearer token of each call in order.
-	mu     sync.Mutex
-	tokens []string
-}
-
-func newStandIn(t *testing.T, iam *iamtest.Server) *standIn {
-	s := &standIn{iam: iam}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *standIn) serve(w http.ResponseWriter, r *http.Request) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	s.tokens = append(s.tokens, tok)
-	s.mu.Unlock()
-
-	if s.reject.Add(-1) >= 0 || !s.iam.Valid(tok) {
-		writeError(w, http.StatusUnauthorized, "authentication_token_not_valid",
-			"Failed to authenticate the request due to invalid token")
-		return
-	}
-	if problem := checkRequest(r); problem != "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", problem)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"model_id":%q,"created_at":"2025-01-15T10:00:00.000Z",`+
-		`"results":[{"generated_text":%q,"generated_token_count":8,`+
-		`"input_token_count":6,"stop_reason":"max_tokens"}]}`,
-		defaultModel, generatedText)
-}
-
-func (s *standIn) seen() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.tokens...)
-}
-
-// checkRequest describes what is wrong with a text generation request, or
-// returns "" when it is what WatsonX expects.
-func checkRequest(r *http.Request) string {
-	switch {
-	case r.Method != http.MethodPost:
-		return "method " + r.Method
-	case r.URL.Path != "/ml/v1/text/generation":
-		return "path " + r.URL.Path
-	case r.URL.Query().Get("version") != "2023-05-29":
-		return "version " + r.URL.Query().Get("version")
-	case r.Header.Get("Content-Type") != "application/json":
-		return "content type " + r.Header.Get("Content-Type")
-	}
-	var got map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
-		return "body: " + err.Error()
-	}
-	want := map[string]any{
-		"model_id":   defaultModel,
-		"input":      testPrompt,
-		"parameters": map[string]any{"max_new_tokens": float64(20)},
-		"project_id": testProject,
-	}
-	if !assert.ObjectsAreEqual(want, got) {
-		return fmt.Sprintf("body %v, want %v", got, want)
-	}
-	return ""
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q}],"trace":"t-123","status_code":%d}`,
-		code, msg, status)
-}
 
 // setup starts a fake IAM that accepts testKey and a WatsonX stand-in, and
 // returns an environment pointing at both.
 func setup(t *testing.T) (*iamtest.Server, *standIn, map[string]string) {
 	iam := iamtest.NewServer(iamtest.WithAPIKeys(testKey))
 	t.Cleanup(iam.Close)
-	api := newStandIn(t, iam)
+	api := newStandIn(iam, testProject)
+	t.Cleanup(api.Close)
 	env := map[string]string{
 		"WATSONX_URL":        api.URL,
 		"WATSONX_PROJECT_ID": testProject,
@@ -139,7 +55,15 @@ func TestRunPrintsGeneratedText(t *testing.T) {
 	err := run(context.Background(), testPromptFlags, lookup(env), &out)
 	require.NoError(t, err)
 	assert.Equal(t, generatedText+"\n", out.String())
-	assert.Len(t, api.seen(), 1)
+	assert.Contains(t, out.String(), testPrompt)
+	calls := api.calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, map[string]any{
+		"model_id":   defaultModel,
+		"input":      testPrompt,
+		"parameters": map[string]any{"max_new_tokens": float64(20)},
+		"project_id": testProject,
+	}, calls[0].body)
 	assert.Equal(t, 1, iam.Issued())
 }
 
@@ -161,10 +85,11 @@ func TestRunRecoversFromUnauthorized(t *testing.T) {
 
 	require.NoError(t, run(context.Background(), testPromptFlags, lookup(env), &out))
 	assert.Equal(t, generatedText+"\n", out.String())
-	seen := api.seen()
-	require.Len(t, seen, 2, "want one call and one replay")
-	assert.NotEqual(t, seen[0], seen[1], "replay reused the rejected token")
-	assert.True(t, iam.Valid(seen[1]))
+	calls := api.calls()
+	require.Len(t, calls, 2, "want one call and one replay")
+	assert.Equal(t, http.StatusUnauthorized, calls[0].status)
+	assert.NotEqual(t, calls[0].token, calls[1].token, "replay reused the rejected token")
+	assert.True(t, iam.Valid(calls[1].token))
 	assert.Equal(t, 2, iam.Issued())
 }
 
@@ -177,7 +102,7 @@ func TestRunGivesUpAfterOneReplay(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "401 Unauthorized")
 	assert.Contains(t, err.Error(), "authentication_token_not_valid")
-	assert.Len(t, api.seen(), 2)
+	assert.Len(t, api.calls(), 2)
 }
 
 func TestRunRejectedKey(t *testing.T) {
@@ -190,7 +115,7 @@ func TestRunRejectedKey(t *testing.T) {
 	require.ErrorAs(t, err, &iamErr)
 	assert.Equal(t, iamtest.CodeAPIKeyNotFound, iamErr.Code)
 	assert.NotContains(t, err.Error(), "a-wrong-key")
-	assert.Empty(t, api.seen(), "WatsonX was called without a token")
+	assert.Empty(t, api.calls(), "WatsonX was called without a token")
 }
 
 func TestRunMissingEnvironment(t *testing.T) {
@@ -221,7 +146,7 @@ func TestRunMissingEnvironment(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, tt.want, err.Error())
 			assert.Zero(t, iam.Requests())
-			assert.Empty(t, api.seen())
+			assert.Empty(t, api.calls())
 		})
 	}
 }
@@ -234,4 +159,37 @@ func TestRunHonoursContext(t *testing.T) {
 
 	err := run(ctx, testPromptFlags, lookup(env), &strings.Builder{})
 	assert.True(t, errors.Is(err, context.Canceled), "run() = %v, want context.Canceled", err)
+}
+
+// TestRunLocal runs -local and checks that its report gives the counts the
+// servers kept, and explains the replay only when there was one.
+func TestRunLocal(t *testing.T) {
+	t.Parallel()
+	report := regexp.MustCompile(`^IAM token requests: (\d+), WatsonX calls: (\d+)(.*)$`)
+	tests := []struct {
+		name       string
+		rejects    int
+		iam, calls int
+		note       string
+	}{
+		{"no rejection", 0, 1, 1, ""},
+		{"first token rejected", 1, 2, 2,
+			" (the first answered 401, replayed with a fresh token)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out strings.Builder
+
+			require.NoError(t, runLocal(context.Background(), testPromptFlags, tt.rejects, &out))
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			require.Len(t, lines, 2, "want the text and the report:\n%s", out.String())
+			assert.Equal(t, generatedText, lines[0])
+			m := report.FindStringSubmatch(lines[1])
+			require.NotNil(t, m, "report line = %q", lines[1])
+			assert.Equal(t, strconv.Itoa(tt.iam), m[1], "IAM token requests")
+			assert.Equal(t, strconv.Itoa(tt.calls), m[2], "WatsonX calls")
+			assert.Equal(t, tt.note, m[3])
+		})
+	}
 }
