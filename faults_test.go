@@ -242,13 +242,7 @@ func TestHugeLifetimes(t *testing.T) {
 func TestNoErrorReplayedAfterRecovery(t *testing.T) {
 	t.Parallel()
 	f := newFakeIAM(t)
-	f.setReply(func(w http.ResponseWriter, n int64) {
-		if n <= maxAttempts {
-			writeIAMError(w, http.StatusInternalServerError, "BXNIM0001E", "down")
-			return
-		}
-		writeToken(w, "tok-ok", 3600)
-	})
+	f.setReply(failFirst(maxAttempts, http.StatusInternalServerError, "tok-ok"))
 	m, clock := clockedManager(t, f)
 
 	_, err := m.Token(bg)

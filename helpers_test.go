@@ -101,6 +101,18 @@ func writeToken(w http.ResponseWriter, tok string, expiresIn int64) {
 		tok, expiresIn, time.Now().Unix()+expiresIn)
 }
 
+// failFirst answers the first n requests with status (code BXNIM0001E),
+// then issues tok.
+func failFirst(n int64, status int, tok string) func(w http.ResponseWriter, i int64) {
+	return func(w http.ResponseWriter, i int64) {
+		if i <= n {
+			writeIAMError(w, status, "BXNIM0001E", "down")
+			return
+		}
+		writeToken(w, tok, 3600)
+	}
+}
+
 // writeIAMError answers in IAM's error shape.
 func writeIAMError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -12,13 +12,7 @@ import (
 func TestStats(t *testing.T) {
 	t.Parallel()
 	f := newFakeIAM(t)
-	f.setReply(func(w http.ResponseWriter, n int64) {
-		if n <= maxAttempts {
-			writeIAMError(w, http.StatusServiceUnavailable, "BXNIM0001E", "down")
-			return
-		}
-		writeToken(w, "tok", 3600)
-	})
+	f.setReply(failFirst(maxAttempts, http.StatusServiceUnavailable, "tok"))
 	m, clock := clockedManager(t, f)
 	assert.Equal(t, Stats{}, m.Stats(), "a new manager has done nothing")
 
