@@ -73,7 +73,7 @@ type Manager struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	timer  *time.Timer
-	wg     sync.WaitGroup // counts exchanges and timer callbacks running
+	wg     sync.WaitGroup // counts exchanges, refresh waiters and timer callbacks
 
 	// statsMu guards stats, which only exchanges update.
 	statsMu sync.Mutex
