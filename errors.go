@@ -105,11 +105,16 @@ func newIAMError(r *iam.ErrorReply, secrets ...string) *IAMError {
 		}
 		return iam.Clean(jwtLike.ReplaceAllString(s, "[redacted]"))
 	}
-	return &IAMError{
+	e := &IAMError{
 		StatusCode: r.Status,
 		Code:       redact(r.Code),
 		Message:    redact(r.Message),
 		RequestID:  redact(r.RequestID),
 		RetryAfter: r.RetryAfter,
 	}
+	if e.StatusCode >= 300 && e.StatusCode <= 399 {
+		// Our own words, set after redaction so that no key can mangle them.
+		e.Message = "redirect refused: the API key is never sent to another address"
+	}
+	return e
 }

@@ -135,3 +135,18 @@ func TestStringHidesURLPassword(t *testing.T) {
 	assert.NotContains(t, m.String(), "hunter2")
 	assert.Contains(t, m.String(), "iam.example.com")
 }
+
+func TestShortKeyDoesNotMangleOwnWords(t *testing.T) {
+	t.Parallel()
+	other := newFakeIAM(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL, http.StatusFound)
+	}))
+	defer srv.Close()
+	m, err := New("k", WithAuthURL(srv.URL))
+	require.NoError(t, err)
+	defer m.Close()
+
+	_, err = m.Token(bg)
+	assert.Contains(t, err.Error(), "the API key is never sent to another address")
+}

@@ -110,7 +110,7 @@ const (
 
 // runLocal runs p against a fake IAM and a WatsonX stand-in started for the
 // call, and reports to stdout what the two servers saw. The stand-in answers
-// the first rejects calls with 401. Both are closed before it returns.
+// the first `rejects` calls with 401. Both are closed before it returns.
 func runLocal(ctx context.Context, p prompt, rejects int, stdout io.Writer) error {
 	iam := iamtest.NewServer(iamtest.WithAPIKeys(localAPIKey))
 	defer iam.Close()

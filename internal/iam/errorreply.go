@@ -34,9 +34,6 @@ func parseError(status int, header http.Header, body []byte, now time.Time) *Err
 	if e.RequestID == "" {
 		e.RequestID = header.Get("Transaction-Id")
 	}
-	if status >= 300 && status <= 399 {
-		e.Message = "redirect refused: the API key is never sent to another address"
-	}
 	return e
 }
 
