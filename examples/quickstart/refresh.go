@@ -30,12 +30,29 @@ func backgroundRefresh(duration time.Duration) error {
 		return err
 	}
 
-	var (
-		mu     sync.Mutex
-		lat    []time.Duration
-		tokens = map[string]bool{}
-		errs   int
-	)
+	lat, tokens, errs := busyCallers(m, iam, workers, duration)
+	if errs > 0 {
+		return fmt.Errorf("%d calls failed or got an expired token", errs)
+	}
+	fmt.Printf("2. %d goroutines call for %s; tokens live 4s, refresh buffer 2s, "+
+		"IAM takes 300ms\n", workers, duration)
+	fmt.Printf("   calls: %d, distinct tokens: %d, IAM requests: %d, failures: 0\n",
+		len(lat), tokens, iam.Requests())
+	waited := "no caller waited for IAM"
+	if slices.Max(lat) >= 300*time.Millisecond {
+		waited = "some callers waited for IAM"
+	}
+	fmt.Printf("   latency: %s (%s)\n\n", summary(lat), waited)
+	return nil
+}
+
+// busyCallers has workers goroutines call m.Token every 2 ms for duration.
+// It returns every call's latency, how many distinct tokens they got, and
+// how many calls failed or got a token iam no longer accepts.
+func busyCallers(m *tokenmanager.Manager, iam *iamtest.Server, workers int,
+	duration time.Duration) (lat []time.Duration, tokens, errs int) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
 	stop := time.Now().Add(duration)
 	var wg sync.WaitGroup
 	for range workers {
@@ -45,7 +62,7 @@ func backgroundRefresh(duration time.Duration) error {
 				tok, err := m.Token(context.Background())
 				d := time.Since(t0)
 				mu.Lock()
-				lat, tokens[tok] = append(lat, d), true
+				lat, seen[tok] = append(lat, d), true
 				if err != nil || !iam.Valid(tok) {
 					errs++
 				}
@@ -55,19 +72,7 @@ func backgroundRefresh(duration time.Duration) error {
 		})
 	}
 	wg.Wait()
-	if errs > 0 {
-		return fmt.Errorf("%d calls failed or got an expired token", errs)
-	}
-	fmt.Printf("2. %d goroutines call for %s; tokens live 4s, refresh buffer 2s, "+
-		"IAM takes 300ms\n", workers, duration)
-	fmt.Printf("   calls: %d, distinct tokens: %d, IAM requests: %d, failures: 0\n",
-		len(lat), len(tokens), iam.Requests())
-	waited := "no caller waited for IAM"
-	if slices.Max(lat) >= 300*time.Millisecond {
-		waited = "some callers waited for IAM"
-	}
-	fmt.Printf("   latency: %s (%s)\n\n", summary(lat), waited)
-	return nil
+	return lat, len(seen), errs
 }
 
 // rejectedKey shows the error an unknown API key gives.
@@ -91,35 +96,4 @@ func rejectedKey() error {
 		iamErr.StatusCode, iamErr.Code, iamErr.Temporary(),
 		strings.Contains(err.Error(), "a-wrong-key"))
 	return nil
-}
-
-// summary gives percentiles of lat.
-func summary(lat []time.Duration) string {
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	at := func(p float64) time.Duration {
-		if d := s[int(p*float64(len(s)-1))]; d < time.Millisecond {
-			return d
-		}
-		return s[int(p*float64(len(s)-1))].Round(time.Microsecond)
-	}
-	return fmt.Sprintf("p50 %s, p99 %s, max %s", at(0.50), at(0.99), at(1))
-}
-
-func count(flags []bool) int {
-	n := 0
-	for _, f := range flags {
-		if f {
-			n++
-		}
-	}
-	return n
-}
-
-// redact keeps the first characters of a token for recognition.
-func redact(tok string) string {
-	if len(tok) <= 12 {
-		return "…"
-	}
-	return tok[:12] + "…"
 }
