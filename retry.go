@@ -104,10 +104,7 @@ func (m *Manager) fail(err error, now instant) *failure {
 	if prev := m.failure.Load(); prev != nil {
 		streak = prev.streak + 1
 	}
-	d := cooldownCap
-	if streak < 5 {
-		d = min(cooldownBase<<(streak-1), cooldownCap)
-	}
+	d := min(cooldownBase<<min(streak-1, 4), cooldownCap) // 16 s is past the cap
 	d = d/2 + time.Duration(m.jitter()*float64(d/2))
 	d = max(d, min(retryAfter(err), retryAfterCap))
 
